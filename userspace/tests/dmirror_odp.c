@@ -5,9 +5,14 @@
  * test_hmm (/dev/hmm_dmirror0) migrates an anonymous buffer to its
  * device-private memory; an ODP MR on rxe1 covers the buffer, and a QP on
  * rxe0 reads or writes it with RDMA. The data must arrive either way.
- * Where the pages are afterwards is what DMIRROR_EXPECT_MIGRATED states:
- * the tests print the page counts before and after each operation and
- * assert that outcome.
+ * Where the pages are afterwards depends on the exporter:
+ *  - with its data in system memory (stock test_hmm), a device-private
+ *    page has no DMA alias, and every page the RDMA operation touches is
+ *    migrated back to system RAM first;
+ *  - with its data in the P2PDMA memory of the ivshmem device, the ODP
+ *    fault gets each page's alias and no page leaves device memory.
+ * The tests print the page counts before and after each operation and
+ * assert the outcome.
  *
  * Snapshots are taken before the CPU touches the buffer again, since a CPU
  * access itself migrates device-private pages back to system RAM.
@@ -25,16 +30,6 @@
 #include "odp_lib.h"
 
 #include <lib/test_hmm_uapi.h>
-
-/*
- * The expected outcome, in this one place. Stock rxe faults ODP pages with
- * hmm_range_fault() and no dev_private_owner, so every device-private page
- * an RDMA operation touches is migrated back to system RAM first:
- *   true:  after the RDMA READ or WRITE no page is left in device memory;
- *   false: every page is still in device memory (flip this when rxe can
- *          reach device memory in place).
- */
-#define DMIRROR_EXPECT_MIGRATED	true
 
 #define DMIRROR_DEV	"/dev/hmm_dmirror0"
 
@@ -66,17 +61,30 @@ FIXTURE(dmirror_odp) {
 
 FIXTURE_VARIANT(dmirror_odp) {
 	bool local_odp;
+	bool p2p;		/* exporter keeps data in ivshmem P2PDMA memory */
 	bool expect_migrated;
 };
 
 FIXTURE_VARIANT_ADD(dmirror_odp, local_plain) {
 	.local_odp = false,
-	.expect_migrated = DMIRROR_EXPECT_MIGRATED,
+	.expect_migrated = true,
 };
 
 FIXTURE_VARIANT_ADD(dmirror_odp, local_odp) {
 	.local_odp = true,
-	.expect_migrated = DMIRROR_EXPECT_MIGRATED,
+	.expect_migrated = true,
+};
+
+FIXTURE_VARIANT_ADD(dmirror_odp, p2p_local_plain) {
+	.local_odp = false,
+	.p2p = true,
+	.expect_migrated = false,
+};
+
+FIXTURE_VARIANT_ADD(dmirror_odp, p2p_local_odp) {
+	.local_odp = true,
+	.p2p = true,
+	.expect_migrated = false,
 };
 
 FIXTURE_SETUP(dmirror_odp)
@@ -95,6 +103,16 @@ FIXTURE_SETUP(dmirror_odp)
 		SKIP(return, "no %s (CONFIG_TEST_HMM)", DMIRROR_DEV);
 	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", DMIRROR_DEV,
 				      strerror(errno));
+
+	if (variant->p2p) {
+		char bdf[32];
+
+		if (odp_find_p2pmem(0x1af4, 0x1110, 0, bdf, sizeof(bdf)))
+			SKIP(return, "no ivshmem device for P2PDMA memory");
+		ret = odp_dmirror_set_provider(self->fd, bdf);
+		ASSERT_EQ(0, ret) TH_LOG("HMM_DMIRROR_P2P_PROVIDER %s: %s",
+					 bdf, strerror(-ret));
+	}
 
 	ret = odp_open_pair(&self->loc, &self->rem);
 	if (ret == -ENODEV)
@@ -132,23 +150,12 @@ FIXTURE_TEARDOWN(dmirror_odp)
 	odp_free(self->local, self->size);
 	odp_free(self->scratch, self->size);
 	odp_free(self->perm, self->npages);
-	if (self->fd >= 0)
+	if (self->fd >= 0) {
+		/* Freeing the buffer freed its device pages: back to RAM */
+		if (variant->p2p)
+			EXPECT_EQ(0, odp_dmirror_set_provider(self->fd, ""));
 		close(self->fd);
-}
-
-static int dmirror_ioctl(int fd, unsigned long request, void *addr,
-			 void *ptr, size_t npages, uint64_t *cpages)
-{
-	struct hmm_dmirror_cmd cmd = {
-		.addr = (uintptr_t)addr,
-		.ptr = (uintptr_t)ptr,
-		.npages = npages,
-	};
-
-	if (ioctl(fd, request, &cmd))
-		return -errno;
-	*cpages = cmd.cpages;
-	return 0;
+	}
 }
 
 /*
@@ -158,11 +165,11 @@ static int dmirror_ioctl(int fd, unsigned long request, void *addr,
 static void migrate_to_dev(struct __test_metadata *_metadata,
 			   FIXTURE_DATA(dmirror_odp) *self, unsigned int seed)
 {
-	uint64_t cpages = 0;
+	unsigned long cpages = 0;
 	int ret;
 
-	ret = dmirror_ioctl(self->fd, HMM_DMIRROR_MIGRATE_TO_DEV, self->buf,
-			    self->scratch, self->npages, &cpages);
+	ret = odp_dmirror_cmd(self->fd, HMM_DMIRROR_MIGRATE_TO_DEV, self->buf,
+			      self->scratch, self->npages, &cpages);
 	ASSERT_EQ(0, ret) TH_LOG("HMM_DMIRROR_MIGRATE_TO_DEV: %s",
 				 strerror(-ret));
 	ASSERT_EQ(self->npages, cpages);
@@ -180,13 +187,13 @@ static void snapshot(struct __test_metadata *_metadata,
 		     FIXTURE_DATA(dmirror_odp) *self, const char *when,
 		     struct placement *p)
 {
-	uint64_t cpages = 0;
+	unsigned long cpages = 0;
 	size_t i;
 	int ret;
 
 	memset(p, 0, sizeof(*p));
-	ret = dmirror_ioctl(self->fd, HMM_DMIRROR_SNAPSHOT, self->buf,
-			    self->perm, self->npages, &cpages);
+	ret = odp_dmirror_cmd(self->fd, HMM_DMIRROR_SNAPSHOT, self->buf,
+			      self->perm, self->npages, &cpages);
 	ASSERT_EQ(0, ret) TH_LOG("HMM_DMIRROR_SNAPSHOT: %s", strerror(-ret));
 	ASSERT_EQ(self->npages, cpages);
 

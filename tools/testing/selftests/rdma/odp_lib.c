@@ -3,16 +3,20 @@
  * Helpers for RDMA on-demand paging (ODP) tests, see odp_lib.h.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "odp_lib.h"
+
+#include <lib/test_hmm_uapi.h>
 
 #define ARRAY_SIZE(a)	((int)(sizeof(a) / sizeof((a)[0])))
 #define odp_log(fmt, ...) fprintf(stderr, "# " fmt "\n", ##__VA_ARGS__)
@@ -717,4 +721,69 @@ size_t odp_compare(const void *buf, const void *want, size_t len,
 	if (wrong && what)
 		report(p, len, wrong, first, last, w[first], what);
 	return wrong;
+}
+
+static unsigned long pci_attr(const char *bdf, const char *attr)
+{
+	char path[256];
+	unsigned long v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", bdf, attr);
+	f = fopen(path, "r");
+	if (!f)
+		return ~0UL;
+	if (fscanf(f, "%lx", &v) != 1)
+		v = ~0UL;
+	fclose(f);
+	return v;
+}
+
+int odp_find_p2pmem(unsigned int vendor, unsigned int device,
+		    unsigned int class, char *bdf, size_t len)
+{
+	DIR *dir = opendir("/sys/bus/pci/devices");
+	struct dirent *de;
+	int ret = -ENODEV;
+
+	bdf[0] = '\0';
+	if (!dir)
+		return ret;
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.' ||
+		    (vendor && pci_attr(de->d_name, "vendor") != vendor) ||
+		    (device && pci_attr(de->d_name, "device") != device) ||
+		    (class && pci_attr(de->d_name, "class") != class) ||
+		    pci_attr(de->d_name, "p2pmem/published") != 1)
+			continue;
+		snprintf(bdf, len, "%s", de->d_name);
+		ret = 0;
+		break;
+	}
+	closedir(dir);
+	return ret;
+}
+
+int odp_dmirror_cmd(int fd, unsigned long request, void *addr, void *ptr,
+		    unsigned long npages, unsigned long *cpages)
+{
+	struct hmm_dmirror_cmd cmd = {
+		.addr = (uintptr_t)addr,
+		.ptr = (uintptr_t)ptr,
+		.npages = npages,
+	};
+
+	if (ioctl(fd, request, &cmd))
+		return -errno;
+	if (cpages)
+		*cpages = cmd.cpages;
+	return 0;
+}
+
+int odp_dmirror_set_provider(int fd, const char *pci_dev)
+{
+	struct hmm_dmirror_p2p p2p = {};
+
+	snprintf(p2p.pci_dev, sizeof(p2p.pci_dev), "%s", pci_dev);
+	return ioctl(fd, HMM_DMIRROR_P2P_PROVIDER, &p2p) ? -errno : 0;
 }

@@ -72,6 +72,20 @@ struct ibv_mr *odp_reg_mr(struct odp_ep *ep, void *addr, size_t len,
 			  bool on_demand);
 int odp_dereg_mr(struct ibv_mr *mr);
 
+/*
+ * Find a PCI device with published P2PDMA memory (p2pmem) by vendor and
+ * device ID, or by class (0 matches any); write its name ("0000:01:00.0")
+ * to @bdf. 0 or -ENODEV.
+ */
+int odp_find_p2pmem(unsigned int vendor, unsigned int device,
+		    unsigned int class, char *bdf, size_t len);
+
+/* A struct hmm_dmirror_cmd ioctl of test_hmm; @cpages may be NULL. */
+int odp_dmirror_cmd(int fd, unsigned long request, void *addr, void *ptr,
+		    unsigned long npages, unsigned long *cpages);
+/* Keep @fd's device memory in @pci_dev's p2pmem, or RAM for "". */
+int odp_dmirror_set_provider(int fd, const char *pci_dev);
+
 /* Anonymous, page-aligned, private memory (munmap() with odp_free()). */
 void *odp_alloc(size_t len);
 void odp_free(void *addr, size_t len);
