@@ -65,6 +65,7 @@
 /* migrate_during_traffic: bounded work on both sides. */
 #define TRAFFIC_ITERS		24
 #define MIGRATE_ROUNDS		20000
+#define MIGRATE_PAUSE_US	2000
 
 #define TEST_TIMEOUT		120
 
@@ -838,6 +839,12 @@ static void *migrator_fn(void *arg)
 		}
 		m->to_sys += cpages;
 		m->rounds++;
+		/*
+		 * An exporter migrates now and then, not back to back: leave
+		 * the RDMA faults a window so the traffic makes progress on
+		 * a slow (emulated, debug) machine too.
+		 */
+		usleep(MIGRATE_PAUSE_US);
 	}
 	return NULL;
 }
@@ -939,7 +946,8 @@ TEST_F_TIMEOUT(odp_p2p, injected_fallback, TEST_TIMEOUT)
 	read_stats(_metadata, d, &s1);
 	log_stats("injected_fallback", &s0, &s1);
 	EXPECT_EQ(s0.fallbacks + INJECT_TIMES, s1.fallbacks);
-	EXPECT_LE(s0.alias_pages + n, s1.alias_pages);
+	/* A failed alias is not counted: its page was migrated instead */
+	EXPECT_LE(s0.alias_pages + n - INJECT_TIMES, s1.alias_pages);
 
 	snapshot(_metadata, d, 0, 0, n, &device, &ram);
 	list[0] = '\0';
