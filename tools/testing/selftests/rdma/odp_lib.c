@@ -305,7 +305,7 @@ static int qp_to_rts(struct odp_ep *ep, const struct odp_ep *peer)
 {
 	struct ibv_qp_attr attr = {
 		.qp_state = IBV_QPS_RTS,
-		.timeout = 14,		/* 4.096 us << 14 = 67 ms */
+		.timeout = ODP_QP_TIMEOUT,
 		.retry_cnt = 7,
 		.rnr_retry = 7,
 		.sq_psn = 0,

@@ -21,6 +21,14 @@
 /* How long any single completion may take before a test gives up. */
 #define ODP_TIMEOUT_MS		10000
 
+/*
+ * Local ACK timeout of the RC QPs: 4.096 us << 18 = 1.07 s.  Emulated rxe
+ * can take longer than the usual tens of milliseconds to answer a window
+ * of READs, all the more when it faults pages first; a shorter timeout
+ * makes the requester retransmit requests still being served.
+ */
+#define ODP_QP_TIMEOUT		18
+
 /* Subnet whose IPv4-mapped RoCE v2 GIDs are preferred (scripts/vm-init). */
 #define ODP_PREFERRED_SUBNET	"192.168.77."
 
