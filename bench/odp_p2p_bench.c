@@ -56,7 +56,6 @@
 
 #define DMIRROR0	"/dev/hmm_dmirror0"
 #define DMIRROR1	"/dev/hmm_dmirror1"
-#define KNOB		"/sys/module/ib_core/parameters/odp_p2p_alias"
 #define IVSHMEM_VENDOR	0x1af4
 #define IVSHMEM_DEVICE	0x1110
 
@@ -310,15 +309,12 @@ static int check_device(struct bench *b, struct buf *buf, const char *what)
 
 static int knob_read(char *c)
 {
-	char s[8] = "";
-	int fd = open(KNOB, O_RDONLY);
-	ssize_t n;
+	char s[8];
+	int ret = odp_read_text(ODP_P2P_KNOB, s, sizeof(s));
 
-	if (fd < 0)
-		return -errno;
-	n = read(fd, s, sizeof(s) - 1);
-	close(fd);
-	if (n < 1 || (s[0] != 'Y' && s[0] != 'N'))
+	if (ret)
+		return ret;
+	if (s[0] != 'Y' && s[0] != 'N')
 		return -EIO;
 	*c = s[0];
 	return 0;
@@ -328,24 +324,17 @@ static int knob_read(char *c)
 static int knob_set(struct bench *b, bool on)
 {
 	char want = on ? 'Y' : 'N', got = 0;
-	int fd, ret;
+	int ret;
 
 	if (b->knob == on)
 		return 0;
-	fd = open(KNOB, O_WRONLY);
-	if (fd < 0) {
-		ret = -errno;
-		log("%s: %s", KNOB, strerror(-ret));
-		return ret;
-	}
-	ret = write(fd, on ? "Y\n" : "N\n", 2) == 2 ? 0 : -errno;
-	close(fd);
+	ret = odp_write_text(ODP_P2P_KNOB, on ? "Y" : "N");
 	if (!ret)
 		ret = knob_read(&got);
 	if (!ret && got != want)
 		ret = -EIO;
 	if (ret) {
-		log("setting %s to %c failed (reads %c): %s", KNOB, want,
+		log("setting %s to %c failed (reads %c): %s", ODP_P2P_KNOB, want,
 		    got ? got : '?', strerror(-ret));
 		return ret;
 	}
@@ -355,19 +344,9 @@ static int knob_set(struct bench *b, bool on)
 
 static long long rxe_counter(const struct odp_ep *ep, const char *name)
 {
-	char path[256], s[32] = "";
-	ssize_t n;
-	int fd;
+	unsigned long long v;
 
-	snprintf(path, sizeof(path),
-		 "/sys/class/infiniband/%s/ports/%d/hw_counters/%s",
-		 ep->name, ep->port_num, name);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	n = read(fd, s, sizeof(s) - 1);
-	close(fd);
-	return n > 0 ? atoll(s) : -1;
+	return odp_hw_counter(ep, name, &v) ? -1 : (long long)v;
 }
 
 /*
@@ -773,7 +752,7 @@ static int setup(struct bench *b)
 	}
 	ret = knob_read(&b->knob_orig);
 	if (ret) {
-		log("%s: %s (kernel without the series?)", KNOB,
+		log("%s: %s (kernel without the series?)", ODP_P2P_KNOB,
 		    strerror(-ret));
 		b->knob_orig = 0;
 		return ret;

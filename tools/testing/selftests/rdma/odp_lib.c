@@ -787,3 +787,61 @@ int odp_dmirror_set_provider(int fd, const char *pci_dev)
 	snprintf(p2p.pci_dev, sizeof(p2p.pci_dev), "%s", pci_dev);
 	return ioctl(fd, HMM_DMIRROR_P2P_PROVIDER, &p2p) ? -errno : 0;
 }
+
+int odp_read_text(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+int odp_write_text(const char *path, const char *val)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	if (n < 0)
+		return -errno;
+	return n == (ssize_t)strlen(val) ? 0 : -EIO;
+}
+
+int odp_read_ull(const char *path, unsigned long long *val)
+{
+	char buf[64], *end;
+	int ret;
+
+	ret = odp_read_text(path, buf, sizeof(buf));
+	if (ret)
+		return ret;
+	errno = 0;
+	*val = strtoull(buf, &end, 0);
+	if (errno || end == buf)
+		return -EINVAL;
+	return 0;
+}
+
+int odp_hw_counter(const struct odp_ep *ep, const char *name,
+		   unsigned long long *val)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path),
+		 "/sys/class/infiniband/%s/ports/%d/hw_counters/%s",
+		 ep->name, ep->port_num, name);
+	return odp_read_ull(path, val);
+}

@@ -88,6 +88,20 @@ int odp_dereg_mr(struct ibv_mr *mr);
 int odp_find_p2pmem(unsigned int vendor, unsigned int device,
 		    unsigned int class, char *bdf, size_t len);
 
+/* The ib_core switch of ODP over DMA aliases (Y or N) */
+#define ODP_P2P_KNOB	"/sys/module/ib_core/parameters/odp_p2p_alias"
+
+/*
+ * Small sysfs/debugfs files: read one without its trailing newline, write
+ * one, read a number (strtoull base 0). 0 or a negative errno.
+ */
+int odp_read_text(const char *path, char *buf, size_t len);
+int odp_write_text(const char *path, const char *val);
+int odp_read_ull(const char *path, unsigned long long *val);
+/* A hardware counter of @ep's port, e.g. "odp_p2p_alias_pages" */
+int odp_hw_counter(const struct odp_ep *ep, const char *name,
+		   unsigned long long *val);
+
 /* A struct hmm_dmirror_cmd ioctl of test_hmm; @cpages may be NULL. */
 int odp_dmirror_cmd(int fd, unsigned long request, void *addr, void *ptr,
 		    unsigned long npages, unsigned long *cpages);

@@ -43,9 +43,7 @@
 #define IVSHMEM_DEVICE		0x1110
 #define NVME_CLASS		0x010802
 
-#define ALIAS_KNOB		"/sys/module/ib_core/parameters/odp_p2p_alias"
 #define FAIL_DIR		"/sys/kernel/debug/fail_odp_p2p_map"
-#define HW_COUNTERS		"/sys/class/infiniband/%s/ports/%d/hw_counters/%s"
 
 /* Not a power of two: 268 KiB, a few hundred RoCE packets of 1 KiB. */
 #define NPAGES			67
@@ -85,54 +83,6 @@ struct p2p_stats {
 };
 
 /* ----- sysfs, debugfs and PCI helpers ------------------------------- */
-
-/* Read a small text file, without the trailing newline. */
-static int read_text(const char *path, char *buf, size_t len)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
-
-static int write_text(const char *path, const char *val)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	if (n < 0)
-		return -errno;
-	return n == (ssize_t)strlen(val) ? 0 : -EIO;
-}
-
-static int read_ull(const char *path, unsigned long long *val)
-{
-	char buf[64], *end;
-	int ret;
-
-	ret = read_text(path, buf, sizeof(buf));
-	if (ret)
-		return ret;
-	errno = 0;
-	*val = strtoull(buf, &end, 0);
-	if (errno || end == buf)
-		return -EINVAL;
-	return 0;
-}
 
 /* ----- test_hmm ioctls ------------------------------------------------ */
 
@@ -278,17 +228,15 @@ static void read_stats(struct __test_metadata *_metadata,
 	unsigned long long *vals[] = {
 		&s->alias_pages, &s->fallbacks, &s->invalidations,
 	};
-	char path[256];
 	size_t i;
 	int ret;
 
 	/* The core caches hw counters for 10 ms (RDMA_HW_STATS_DEFAULT_LIFESPAN) */
 	usleep(50000);
 	for (i = 0; i < ARRAY_SIZE(names); i++) {
-		snprintf(path, sizeof(path), HW_COUNTERS, d->rem.name,
-			 d->rem.port_num, names[i]);
-		ret = read_ull(path, vals[i]);
-		ASSERT_EQ(0, ret) TH_LOG("%s: %s", path, strerror(-ret));
+		ret = odp_hw_counter(&d->rem, names[i], vals[i]);
+		ASSERT_EQ(0, ret) TH_LOG("%s counter %s: %s", d->rem.name,
+					 names[i], strerror(-ret));
 	}
 }
 
@@ -306,7 +254,7 @@ static int fail_write(const char *attr, const char *val)
 	char path[128];
 
 	snprintf(path, sizeof(path), FAIL_DIR "/%s", attr);
-	return write_text(path, val);
+	return odp_write_text(path, val);
 }
 
 /* Make the next @times alias mappings fail. */
@@ -317,8 +265,8 @@ static void fail_arm(struct __test_metadata *_metadata,
 	int ret = 0;
 
 	if (!d->fail_verbose[0])
-		ret = read_text(FAIL_DIR "/verbose", d->fail_verbose,
-				sizeof(d->fail_verbose));
+		ret = odp_read_text(FAIL_DIR "/verbose", d->fail_verbose,
+				    sizeof(d->fail_verbose));
 	ASSERT_EQ(0, ret);
 	d->fail_armed = true;
 	snprintf(val, sizeof(val), "%d", times);
@@ -342,9 +290,9 @@ static int fail_disarm(struct odp_p2p_data *d)
 
 static void set_knob(struct __test_metadata *_metadata, const char *val)
 {
-	int ret = write_text(ALIAS_KNOB, val);
+	int ret = odp_write_text(ODP_P2P_KNOB, val);
 
-	ASSERT_EQ(0, ret) TH_LOG("%s = %s: %s", ALIAS_KNOB, val,
+	ASSERT_EQ(0, ret) TH_LOG("%s = %s: %s", ODP_P2P_KNOB, val,
 				 strerror(-ret));
 }
 
@@ -352,6 +300,7 @@ FIXTURE_SETUP(odp_p2p)
 {
 	struct odp_p2p_data *d = &self->d;
 	char path[256], why[128];
+	unsigned long long counter;
 	int i, ret;
 
 	for (i = 0; i < DMIRROR_NDEV; i++)
@@ -379,15 +328,14 @@ FIXTURE_SETUP(odp_p2p)
 		SKIP(return, "%s", why);
 
 	/* The feature: rxe's alias counters and the ib_core knob. */
-	snprintf(path, sizeof(path), HW_COUNTERS, d->rem.name,
-		 d->rem.port_num, "odp_p2p_alias_pages");
-	if (access(path, R_OK))
-		SKIP(return, "no %s: kernel without ODP P2PDMA aliases", path);
-	ret = read_text(ALIAS_KNOB, d->knob_saved,
-			sizeof(d->knob_saved));
+	if (odp_hw_counter(&d->rem, "odp_p2p_alias_pages", &counter))
+		SKIP(return, "%s has no odp_p2p counters: kernel without ODP P2PDMA aliases",
+		     d->rem.name);
+	ret = odp_read_text(ODP_P2P_KNOB, d->knob_saved,
+			    sizeof(d->knob_saved));
 	if (ret)
 		SKIP(return, "no %s: kernel without ODP P2PDMA aliases",
-		     ALIAS_KNOB);
+		     ODP_P2P_KNOB);
 	if (strcmp(d->knob_saved, "Y"))
 		set_knob(_metadata, "Y");
 
@@ -440,8 +388,8 @@ FIXTURE_TEARDOWN(odp_p2p)
 					 strerror(-ret));
 	}
 	if (d->knob_saved[0]) {
-		ret = write_text(ALIAS_KNOB, d->knob_saved);
-		EXPECT_EQ(0, ret) TH_LOG("restoring %s: %s", ALIAS_KNOB,
+		ret = odp_write_text(ODP_P2P_KNOB, d->knob_saved);
+		EXPECT_EQ(0, ret) TH_LOG("restoring %s: %s", ODP_P2P_KNOB,
 					 strerror(-ret));
 	}
 	for (i = 0; i < DMIRROR_NDEV; i++) {
@@ -939,7 +887,7 @@ TEST_F_TIMEOUT(odp_p2p, injected_fallback, TEST_TIMEOUT)
 	fail_arm(_metadata, d, (int)INJECT_TIMES);
 	read_check(_metadata, d, 0, d->size, 0,
 		   "READ with failing alias mappings");
-	ASSERT_EQ(0, read_ull(FAIL_DIR "/times", &times));
+	ASSERT_EQ(0, odp_read_ull(FAIL_DIR "/times", &times));
 	EXPECT_EQ(0ULL, times) TH_LOG("injected failures left unused");
 	ASSERT_EQ(0, fail_disarm(d));
 
