@@ -174,18 +174,17 @@ dma_addr_t ib_umem_odp_map_pfn(struct ib_umem_odp *umem_odp, size_t idx,
 {
 	struct ib_device *dev = umem_odp->umem.ibdev;
 	unsigned long pfn = umem_odp->map.pfn_list[idx];
+	bool new_alias = (pfn & HMM_PFN_ALIAS) && !(pfn & HMM_PFN_DMA_MAPPED);
 	dma_addr_t addr;
 
 	lockdep_assert_held(&umem_odp->umem_mutex);
-	if (!(pfn & HMM_PFN_ALIAS) || (pfn & HMM_PFN_DMA_MAPPED))
-		return hmm_dma_map_pfn(dev->dma_device, &umem_odp->map, idx,
-				       p2pdma_state);
-
-	if (ib_umem_odp_p2p_should_fail())
+	if (new_alias && ib_umem_odp_p2p_should_fail())
 		addr = DMA_MAPPING_ERROR;
 	else
 		addr = hmm_dma_map_pfn(dev->dma_device, &umem_odp->map, idx,
 				       p2pdma_state);
+	if (!new_alias)
+		return addr;
 	if (addr == DMA_MAPPING_ERROR)
 		ib_umem_odp_p2p_fallback(umem_odp, idx);
 	else
