@@ -5,14 +5,13 @@
  * The IB core asks hmm_range_fault() for the PCI P2PDMA alias of a page
  * that another device keeps in its private memory, with our DMA device as
  * the importer (ib_device.odp_dma_alias), and maps it with
- * ib_umem_odp_map_pfn().  Here mlx5 writes the result into its MTTs, turns
- * a mapping failure of an alias into a temporary fault error (the core
- * migrates the page before the next fault covering it) and reports the
- * core's counters.  The decisions themselves are in odp_p2p_logic.h.
+ * ib_umem_odp_map_pfn().  odp_p2p_logic.h turns the result into an MTT
+ * entry, or a mapping failure of an alias into a temporary fault error (the
+ * core migrates the page before the next fault covering it); here mlx5
+ * opts in and reports the core's counters.
  */
 
 #include <linux/build_bug.h>
-#include <rdma/ib_umem_odp.h>
 #include <rdma/restrack.h>
 
 #include "mlx5_ib.h"
@@ -25,35 +24,6 @@ static_assert(MLX5_ODP_P2P_MTT_WRITE == MLX5_IB_MTT_WRITE);
 void mlx5_odp_p2p_init_one(struct mlx5_ib_dev *dev)
 {
 	dev->ib_dev.odp_dma_alias = 1;
-}
-
-/**
- * mlx5_odp_p2p_map_mtt - DMA map one ODP page and build its MTT entry
- * @odp: the umem, with umem_mutex held
- * @idx: index of the page in odp->map.pfn_list
- * @downgrade: map the page read-only
- * @p2pdma_state: P2P state, one per populate_mtt() call
- * @entry: the MTT entry, set on success
- *
- * Return: 0, -EAGAIN if the page is a DMA alias that could not be mapped
- * (the core queued it for migration: fail this fault and let the device
- * fault again), or -EFAULT.
- */
-int mlx5_odp_p2p_map_mtt(struct ib_umem_odp *odp, size_t idx, bool downgrade,
-			 struct pci_p2pdma_map_state *p2pdma_state,
-			 __be64 *entry)
-{
-	unsigned long pfn = odp->map.pfn_list[idx];
-	dma_addr_t addr;
-	int err;
-
-	addr = ib_umem_odp_map_pfn(odp, idx, p2pdma_state);
-	err = mlx5_odp_p2p_map_err(pfn, addr);
-	if (err)
-		return err;
-
-	*entry = cpu_to_be64(mlx5_odp_p2p_mtt_entry(addr, pfn, downgrade));
-	return 0;
 }
 
 /* The core's per-device counters, with the per-MR ODP counters */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR Linux-OpenIB */
 /*
- * Decisions of mlx5 ODP over DMA aliases of device-private pages that do
- * not depend on the hardware.  Header only, so that the KUnit test builds
- * into kernels without the mlx5 drivers.
+ * mlx5 ODP over DMA aliases of device-private pages: the parts that do not
+ * touch the hardware, from the DMA mapping of a page to its MTT entry.
+ * Header only: populate_mtt() inlines them into its per-page loop, and the
+ * KUnit test builds them into kernels without the mlx5 drivers.
  */
 
 #ifndef _MLX5_IB_ODP_P2P_LOGIC_H
@@ -13,6 +14,7 @@
 #include <linux/errno.h>
 #include <linux/hmm.h>
 #include <linux/types.h>
+#include <rdma/ib_umem_odp.h>
 #include <rdma/ib_verbs.h>
 
 /* Same values as MLX5_IB_MTT_READ and MLX5_IB_MTT_WRITE, see odp_p2p.c */
@@ -63,6 +65,38 @@ static inline int mlx5_odp_p2p_map_err(unsigned long hmm_pfn, dma_addr_t addr)
 		return -EAGAIN;
 	return -EFAULT;
 }
+
+#ifdef CONFIG_INFINIBAND_ON_DEMAND_PAGING
+/**
+ * mlx5_odp_p2p_map_mtt - DMA map one ODP page and build its MTT entry
+ * @odp: the umem, with umem_mutex held
+ * @idx: index of the page in odp->map.pfn_list
+ * @downgrade: map the page read-only
+ * @p2pdma_state: P2P state, one per populate_mtt() call
+ * @entry: the MTT entry, set on success only
+ *
+ * Return: 0, -EAGAIN if the page is a DMA alias that could not be mapped
+ * (the core queued it for migration: fail this fault and let the device
+ * fault again), or -EFAULT.
+ */
+static inline int mlx5_odp_p2p_map_mtt(struct ib_umem_odp *odp, size_t idx,
+				       bool downgrade,
+				       struct pci_p2pdma_map_state *p2pdma_state,
+				       __be64 *entry)
+{
+	unsigned long pfn = odp->map.pfn_list[idx];
+	dma_addr_t addr;
+	int err;
+
+	addr = ib_umem_odp_map_pfn(odp, idx, p2pdma_state);
+	err = mlx5_odp_p2p_map_err(pfn, addr);
+	if (err)
+		return err;
+
+	*entry = cpu_to_be64(mlx5_odp_p2p_mtt_entry(addr, pfn, downgrade));
+	return 0;
+}
+#endif
 
 /**
  * mlx5_odp_p2p_needs_ats - whether an MR's mkey translates with ATS
