@@ -250,7 +250,11 @@ static struct map_test *map_test_init(struct kunit *test,
 	else
 		found = map_test_find_pair(mt, what == MAP_TEST_P2P_NEAR);
 	if (!found)
-		kunit_skip(test, "no PCI functions for this case");
+		kunit_skip(test, "no PCI function %s",
+			   what == MAP_TEST_RAM ? "to import" :
+			   what == MAP_TEST_P2P_NEAR ?
+			   "that reaches another's P2PDMA memory" :
+			   "that cannot reach another's P2PDMA memory");
 	dev = &mt->importer->dev;
 
 	if (what == MAP_TEST_RAM) {
@@ -301,6 +305,17 @@ static void map_test_expect_direct(struct kunit *test, struct map_test *mt,
 	KUNIT_EXPECT_EQ(test, be64_to_cpu(entry), phys_to_dma(dev, phys) | rw);
 }
 
+/* The core's counters, and whether the page was queued for migration */
+static void map_test_expect_stats(struct kunit *test, struct map_test *mt,
+				  s64 alias_pages, s64 fallbacks)
+{
+	struct ib_odp_p2p_stats *stats = &mt->ibdev.odp_p2p_stats;
+
+	KUNIT_EXPECT_EQ(test, atomic64_read(&stats->alias_pages), alias_pages);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&stats->fallbacks), fallbacks);
+	KUNIT_EXPECT_EQ(test, test_bit(0, mt->odp.p2p_fallback), fallbacks > 0);
+}
+
 static void map_mtt_page(struct kunit *test)
 {
 	struct map_test *mt = map_test_init(test, MAP_TEST_RAM,
@@ -311,8 +326,7 @@ static void map_mtt_page(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, map_test_map(mt, &entry), 0);
 	KUNIT_EXPECT_TRUE(test, *pfn & HMM_PFN_DMA_MAPPED);
 	KUNIT_EXPECT_FALSE(test, *pfn & HMM_PFN_P2PDMA);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&mt->ibdev.odp_p2p_stats.alias_pages),
-			0);
+	map_test_expect_stats(test, mt, 0, 0);
 	map_test_expect_direct(test, mt, entry, page_to_phys(mt->page));
 }
 
@@ -332,11 +346,7 @@ static void map_mtt_alias_reachable(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, map_test_map(mt, &entry), 0);
 	KUNIT_EXPECT_TRUE(test, *pfn & HMM_PFN_DMA_MAPPED);
 	KUNIT_EXPECT_TRUE(test, *pfn & HMM_PFN_ALIAS);
-	KUNIT_EXPECT_FALSE(test, test_bit(0, mt->odp.p2p_fallback));
-	KUNIT_EXPECT_EQ(test, atomic64_read(&mt->ibdev.odp_p2p_stats.alias_pages),
-			1);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&mt->ibdev.odp_p2p_stats.fallbacks),
-			0);
+	map_test_expect_stats(test, mt, 1, 0);
 	if (*pfn & HMM_PFN_P2PDMA_BUS) {
 		kunit_info(test, "mapped by PCI bus address\n");
 		KUNIT_EXPECT_EQ(test, be64_to_cpu(entry),
@@ -365,11 +375,7 @@ static void map_mtt_alias_unreachable(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, map_test_map(mt, &entry), -EAGAIN);
 	KUNIT_EXPECT_EQ(test, be64_to_cpu(entry), 0x5a5a5a5a5a5a5a5aULL);
 	KUNIT_EXPECT_FALSE(test, *pfn & HMM_PFN_DMA_MAPPED);
-	KUNIT_EXPECT_TRUE(test, test_bit(0, mt->odp.p2p_fallback));
-	KUNIT_EXPECT_EQ(test, atomic64_read(&mt->ibdev.odp_p2p_stats.fallbacks),
-			1);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&mt->ibdev.odp_p2p_stats.alias_pages),
-			0);
+	map_test_expect_stats(test, mt, 0, 1);
 }
 
 /* A P2PDMA page that is not an alias (a user mapping of it): as before */
@@ -380,9 +386,7 @@ static void map_mtt_p2p_page_unreachable(struct kunit *test)
 	__be64 entry = 0;
 
 	KUNIT_EXPECT_EQ(test, map_test_map(mt, &entry), -EFAULT);
-	KUNIT_EXPECT_FALSE(test, test_bit(0, mt->odp.p2p_fallback));
-	KUNIT_EXPECT_EQ(test, atomic64_read(&mt->ibdev.odp_p2p_stats.fallbacks),
-			0);
+	map_test_expect_stats(test, mt, 0, 0);
 }
 
 static struct kunit_case mlx5_odp_p2p_test_cases[] = {
