@@ -919,12 +919,49 @@ TEST_F_TIMEOUT(odp_p2p, injected_fallback, TEST_TIMEOUT)
 	cpu_check(_metadata, d, "CPU read of the buffer at the end");
 }
 
+/*
+ * After a transfer of buf[@off, @off + @len) over dmirror0 pages that had
+ * no usable alias: exactly the pages it touched are in RAM, the others are
+ * still on the device.
+ */
+static void expect_touched_moved(struct __test_metadata *_metadata,
+				 struct odp_p2p_data *d, size_t off,
+				 size_t len, const char *op)
+{
+	size_t first = off / d->pg, end = (off + len - 1) / d->pg + 1;
+	char when[64];
+
+	snprintf(when, sizeof(when), "before the %s", op);
+	if (first)
+		expect_place(_metadata, d, 0, 0, first, PLACE_DEVICE, when);
+	snprintf(when, sizeof(when), "after %s", op);
+	expect_place(_metadata, d, 0, first, end - first, PLACE_RAM, when);
+	snprintf(when, sizeof(when), "after the %s", op);
+	if (end < d->npages)
+		expect_place(_metadata, d, 0, end, d->npages - end,
+			     PLACE_DEVICE, when);
+}
+
+/* No alias was used since @s0; the buffer holds the model's bytes. */
+static void expect_no_alias_use(struct __test_metadata *_metadata,
+				struct odp_p2p_data *d, const char *name,
+				const struct p2p_stats *s0)
+{
+	struct p2p_stats s1;
+
+	read_stats(_metadata, d, &s1);
+	log_stats(name, s0, &s1);
+	EXPECT_EQ(s0->alias_pages, s1.alias_pages);
+	EXPECT_EQ(s0->fallbacks, s1.fallbacks);
+	cpu_check(_metadata, d, "CPU read of the buffer at the end");
+}
+
 /* odp_p2p_alias=N: RDMA migrates every page to RAM, as before the series. */
 TEST_F_TIMEOUT(odp_p2p, knob_off, TEST_TIMEOUT)
 {
 	struct odp_p2p_data *d = &self->d;
 	size_t pg = d->pg, n = d->npages;
-	struct p2p_stats s0, s1;
+	struct p2p_stats s0;
 
 	need_ivshmem(_metadata, d);
 	if (_metadata->exit_code)
@@ -940,19 +977,11 @@ TEST_F_TIMEOUT(odp_p2p, knob_off, TEST_TIMEOUT)
 	migrate_to_dev(_metadata, d, 0, 0, n);
 	write_stream(_metadata, d, 2 * pg + 999, 60 * pg + 1, 71,
 		     SEED_WRITE, "WRITE, knob off");
-	/* Exactly the pages the WRITE touched moved */
-	expect_place(_metadata, d, 0, 0, 2, PLACE_DEVICE, "before the WRITE");
-	expect_place(_metadata, d, 0, 2, 61, PLACE_RAM, "after WRITE");
-	expect_place(_metadata, d, 0, 63, n - 63, PLACE_DEVICE,
-		     "after the WRITE");
+	expect_touched_moved(_metadata, d, 2 * pg + 999, 60 * pg + 1, "WRITE");
 	read_check(_metadata, d, 0, d->size, 0, "READ after WRITE");
 	expect_place(_metadata, d, 0, 0, n, PLACE_RAM, "after READ");
 
-	read_stats(_metadata, d, &s1);
-	log_stats("knob_off", &s0, &s1);
-	EXPECT_EQ(s0.alias_pages, s1.alias_pages);
-	EXPECT_EQ(s0.fallbacks, s1.fallbacks);
-	cpu_check(_metadata, d, "CPU read of the buffer at the end");
+	expect_no_alias_use(_metadata, d, "knob_off", &s0);
 }
 
 /* A dmirror without a P2PDMA provider offers no alias: pages migrate. */
@@ -960,7 +989,7 @@ TEST_F_TIMEOUT(odp_p2p, no_provider, TEST_TIMEOUT)
 {
 	struct odp_p2p_data *d = &self->d;
 	size_t pg = d->pg, n = d->npages;
-	struct p2p_stats s0, s1;
+	struct p2p_stats s0;
 
 	set_provider(_metadata, d, 0, "");
 
@@ -971,25 +1000,17 @@ TEST_F_TIMEOUT(odp_p2p, no_provider, TEST_TIMEOUT)
 	register_buf(_metadata, d);
 	read_check(_metadata, d, pg + 1, d->size - pg - 2, 0,
 		   "unaligned READ, no provider");
-	/* Exactly the pages the READ touched moved: not page 0 */
-	expect_place(_metadata, d, 0, 0, 1, PLACE_DEVICE, "before the READ");
-	expect_place(_metadata, d, 0, 1, n - 1, PLACE_RAM, "after READ");
+	expect_touched_moved(_metadata, d, pg + 1, d->size - pg - 2, "READ");
 
 	migrate_to_dev(_metadata, d, 0, 0, n);
 	write_stream(_metadata, d, 4 * pg + 17, 50 * pg + 2049, 3,
 		     SEED_WRITE, "WRITE, no provider");
-	expect_place(_metadata, d, 0, 0, 4, PLACE_DEVICE, "before the WRITE");
-	expect_place(_metadata, d, 0, 4, 51, PLACE_RAM, "after WRITE");
-	expect_place(_metadata, d, 0, 55, n - 55, PLACE_DEVICE,
-		     "after the WRITE");
+	expect_touched_moved(_metadata, d, 4 * pg + 17, 50 * pg + 2049,
+			     "WRITE");
 	read_check(_metadata, d, 0, d->size, 0, "READ after WRITE");
 	expect_place(_metadata, d, 0, 0, n, PLACE_RAM, "after READ");
 
-	read_stats(_metadata, d, &s1);
-	log_stats("no_provider", &s0, &s1);
-	EXPECT_EQ(s0.alias_pages, s1.alias_pages);
-	EXPECT_EQ(s0.fallbacks, s1.fallbacks);
-	cpu_check(_metadata, d, "CPU read of the buffer at the end");
+	expect_no_alias_use(_metadata, d, "no_provider", &s0);
 }
 
 /*
