@@ -14,3 +14,42 @@ die() { echo "${0##*/}: $*" >&2; exit 1; }
 # The patch files of the series, in order, as paths.
 series() { grep -v '^[[:space:]]*#' "$repo/patches/series" | grep . | sed "s|^|$repo/patches/|" || true; }
 series_id() { cat "$repo/patches/series" $(series) | sha1sum | cut -c1-12; }
+
+# mk=(make ...) for the object dir $kobj of the tree $ksrc: ccache when
+# installed, reproducible command lines so that it hits across fresh clones.
+kmake_init() {
+	local cc=gcc
+
+	export KBUILD_BUILD_TIMESTAMP="2026-01-01" KBUILD_BUILD_USER=odp KBUILD_BUILD_HOST=p2p
+	export CCACHE_BASEDIR=$build CCACHE_NOHASHDIR=1
+	command -v ccache >/dev/null && cc="ccache gcc"
+	mk=(make -s -C "$ksrc" O="$kobj" CC="$cc" -j"$(nproc)")
+}
+
+# Configure $kobj: allnoconfig plus the fragment files given, again when
+# they or the series change.  A fragment line that did not stick is an
+# error, not a surprise later.
+kconfigure() {
+	local line bad=0
+
+	mkdir -p "$kobj"
+	{ cat "$@"; echo "# series $(series_id)"; } > "$kobj/fragment.config"
+	if ! cmp -s "$kobj/fragment.config" "$kobj/fragment.applied" 2>/dev/null ||
+	   [ ! -f "$kobj/.config" ]; then
+		"${mk[@]}" allnoconfig
+		(cd "$kobj" && "$ksrc/scripts/kconfig/merge_config.sh" -m -O . .config fragment.config >/dev/null)
+		"${mk[@]}" olddefconfig
+		cp "$kobj/fragment.config" "$kobj/fragment.applied"
+	fi
+	while IFS= read -r line; do
+		case "$line" in
+		CONFIG_*=*) grep -qxF "$line" "$kobj/.config" || { echo "config: '$line' did not stick" >&2; bad=1; } ;;
+		"# CONFIG_"*" is not set") grep -q "^${line#\# }" "$kobj/.config" 2>/dev/null ||
+			! grep -q "^${line:2:-11}=" "$kobj/.config" || { echo "config: '$line' did not stick" >&2; bad=1; } ;;
+		esac
+	done < "$kobj/fragment.config"
+	if [ $bad != 0 ]; then
+		rm -f "$kobj/fragment.applied"
+		die "config fragment lines were dropped (missing dependencies?)"
+	fi
+}
