@@ -6,9 +6,6 @@ ksrc=$build/linux
 kobj=$build/obj-$flavour
 # Where the downloaded kernel package is kept between fresh clones.
 kcache=${KERNEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/odp-p2p}
-# Directories of this repo whose files are new files at their kernel paths.
-kdirs=(Documentation drivers include lib mm tools)
-
 die() { echo "${0##*/}: $*" >&2; exit 1; }
 
 # The patch files of the series, in order, as paths.
@@ -52,4 +49,30 @@ kconfigure() {
 		rm -f "$kobj/fragment.applied"
 		die "config fragment lines were dropped (missing dependencies?)"
 	fi
+}
+
+# The files that the series changes or adds up to commit $2 of the kernel
+# tree $1, as "path:" patterns for grep -F -f against compiler messages.
+series_files() { git -C "$1" diff --name-only pristine "$2" | sed 's|$|:|'; }
+
+# checkpatch.pl --strict over the patch files given; prints what it finds,
+# returns non-zero if anything.  The build tree has no upstream history to
+# resolve Fixes: ids against (UNKNOWN_COMMIT_ID).  FILE_PATH_CHANGES only
+# asks whether MAINTAINERS needs updating for a new file: answered here
+# instead, by get_maintainer.pl finding a maintainer for each one.
+checkpatch_clean() {
+	local cp=("$ksrc/scripts/checkpatch.pl" --strict --no-tree --quiet
+		  --show-types --ignore UNKNOWN_COMMIT_ID,FILE_PATH_CHANGES)
+	local p f out bad=0
+
+	for p in "$@"; do
+		out=$("${cp[@]}" "$p") || { echo "${p##*/}:"; echo "$out"; bad=1; }
+		for f in $(sed -n 's|^+++ b/||p' "$p"); do
+			grep -qxF -- "--- /dev/null" <(grep -B1 -xF -- "+++ b/$f" "$p") || continue
+			[ -n "$(cd "$ksrc" && scripts/get_maintainer.pl --no-git \
+				--no-git-fallback --nol --no-rolestats -f "$f" 2>/dev/null)" ] ||
+				{ echo "${p##*/}: no MAINTAINERS entry covers new file $f"; bad=1; }
+		done
+	done
+	return $bad
 }
