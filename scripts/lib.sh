@@ -76,3 +76,17 @@ checkpatch_clean() {
 	done
 	return $bad
 }
+
+# Build the selftests of tree $ksrc the kselftest way into $kobj/kselftest:
+# TARGETS=rdma, and of mm only the programs named (e.g. hmm-alias-tests).
+# $kobj/usr/include ("make headers") is kselftest's KHDR_INCLUDES for O=.
+build_selftests() {
+	local mm=$kobj/kselftest/mm
+
+	make -s -C "$ksrc" O="$kobj" headers || return
+	make -s -C "$ksrc/tools/testing/selftests" O="$kobj" TARGETS=rdma || return
+	[ $# -gt 0 ] || return 0
+	mkdir -p "$mm"
+	make -s -C "$ksrc/tools/testing/selftests/mm" O="$kobj" OUTPUT="$mm" \
+		KHDR_INCLUDES="-isystem $kobj/usr/include" "${@/#/$mm/}"
+}
