@@ -22,6 +22,10 @@
  *     importer).
  *  d) Pages that left the device during the alias runs, and rxe1's
  *     odp_p2p_* counter deltas.
+ *  e) First touch: registering an ODP MR makes rxe fault every page of it
+ *     in (hmm_range_fault() without faulting, plus the mapping); pages per
+ *     second over the alias buffer on the device (aliases) and over the RAM
+ *     ODP buffer.
  *
  * Modes and paths take turns pass by pass so that other load on the machine
  * hits them alike; every ratio comes from this run.  Such load only ever
@@ -63,6 +67,7 @@
 #define TARGET_ALIAS_VS_RAM	0.95
 #define TARGET_PINGPONG		5.0
 #define TARGET_LOOKUP_PCT	10.0
+#define TARGET_TOUCH		0.9
 
 /* Source buffers of the ping-pong: consecutive rounds never repeat data */
 #define NSRC		3
@@ -92,6 +97,7 @@ struct cfg {
 	int pp_rounds;		/* (b): measured rounds per path */
 	int fault_blocks;	/* (c): interleaved blocks */
 	int fault_iters;	/* (c): P2P_FAULT calls per block and path */
+	int touch_iters;	/* (e): MR registrations per block and path */
 	int settle_ms;		/* (a), (b): idle before each pass or round */
 	const char *accel;	/* how the host ran QEMU, if it says */
 	const char *flavour;	/* kernel config flavour, if the host says */
@@ -184,6 +190,7 @@ struct bench {
 	struct acc pp[NMODES];		/* MODE_ALIAS and MODE_MIGR only */
 	unsigned long pp_migr_pages;
 	double fault_ns[2][MAX_BLOCKS];	/* [0] owner, [1] alias */
+	double touch_pps[2][MAX_BLOCKS]; /* [0] RAM ODP, [1] alias */
 	struct ctrs ctr[NMODES];	/* deltas over each mode's runs */
 	size_t dev_before, dev_after_ab, dev_after_c;
 };
@@ -701,6 +708,51 @@ static int phase_faults(struct bench *b)
 	return 0;
 }
 
+/* ---- e) first touch of an ODP MR --------------------------------------- */
+
+/*
+ * Register and deregister an ODP MR over the alias buffer (@alias, on the
+ * device) or the RAM ODP buffer; rxe faults every page in at registration.
+ * Only the registrations are timed.
+ */
+static int touch_block(struct bench *b, bool alias, double *pages_per_s)
+{
+	struct buf *buf = &b->buf[alias ? MODE_ALIAS : MODE_RAM];
+	uint64_t t0, ns = 0;
+	struct ibv_mr *mr;
+	int it;
+
+	for (it = 0; it < b->cfg.touch_iters; it++) {
+		t0 = now_ns();
+		mr = odp_reg_mr(&b->rem, buf->p, b->cfg.size, true);
+		ns += now_ns() - t0;
+		if (!mr)
+			return -EIO;
+		odp_dereg_mr(mr);
+	}
+	*pages_per_s = (double)b->npages * b->cfg.touch_iters * 1e9 / ns;
+	return 0;
+}
+
+static int phase_touch(struct bench *b)
+{
+	int blk, k, ret;
+
+	/* Aliases only for MRs registered with the knob on */
+	ret = knob_set(b, true);
+	if (ret)
+		return ret;
+	for (blk = 0; blk < b->cfg.fault_blocks; blk++)
+		for (k = 0; k < 2; k++) {
+			bool alias = (k ^ blk) & 1;
+
+			ret = touch_block(b, alias, &b->touch_pps[alias][blk]);
+			if (ret)
+				return ret;
+		}
+	return 0;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -936,7 +988,7 @@ static void report(struct bench *b)
 {
 	double med[NMODES], min[NMODES], max[NMODES], mean[NMODES];
 	double thr_ratio[NOPS], pp_ratio;
-	double owner, alias, owner_min, alias_min, ovh;
+	double owner, alias, owner_min, alias_min, ovh, touch;
 	double mb = b->cfg.size * 1e3;	/* bytes * 1e3 / ns = MB/s */
 	int op, m, n = b->cfg.fault_blocks;
 	struct utsname u;
@@ -1076,6 +1128,25 @@ static void report(struct bench *b)
 	       TARGET_LOOKUP_PCT, met(ovh <= TARGET_LOOKUP_PCT));
 	printf("\n");
 
+	printf("e) first touch: ODP MR registration over the %zu pages, which rxe faults in;\n"
+	       "   %d blocks of %d registrations per path, paths taking turns\n",
+	       b->npages, n, b->cfg.touch_iters);
+	printf("   %-44s %9s %9s\n", "pages/s", "median", "fastest");
+	for (m = 0; m < 2; m++) {
+		double best = 0;
+		int i;
+
+		for (i = 0; i < n; i++)
+			if (b->touch_pps[m][i] > best)
+				best = b->touch_pps[m][i];
+		printf("   %-44s %9.0f %9.0f\n", m ? "alias, device memory" :
+		       "RAM ODP", median(b->touch_pps[m], n), best);
+	}
+	touch = ratio(median(b->touch_pps[1], n), median(b->touch_pps[0], n));
+	printf("   alias/RAM ODP: median %.3fx   target >= %.1fx: %s\n", touch,
+	       TARGET_TOUCH, met(touch >= TARGET_TOUCH));
+	printf("\n");
+
 	left = b->dev_before - b->dev_after_ab;
 	printf("d) migrations out of the device (snapshots of the alias buffer)\n");
 	printf("   on %s: %zu of %zu pages before the alias runs, %zu after a) and b),\n"
@@ -1133,6 +1204,8 @@ static void usage(const char *prog)
 		"  --pingpong N        b) measured rounds per path (12)\n"
 		"  --fault-blocks N    c) interleaved blocks (48)\n"
 		"  --fault-iters N     c) P2P_FAULT calls per block and path (16)\n"
+		"  --touch-iters N     e) MR registrations per block and path (4),\n"
+		"                      in as many blocks as c)\n"
 		"  --settle MS         a), b): idle time before each pass or round (0)\n"
 		"  --provider PCI      P2PDMA provider (the ivshmem device)\n"
 		"  --accel STR         how the host runs QEMU, for the report\n"
@@ -1151,6 +1224,7 @@ static int parse(struct cfg *cfg, int argc, char **argv)
 		{ "pingpong", required_argument, NULL, 'k' },
 		{ "fault-blocks", required_argument, NULL, 'b' },
 		{ "fault-iters", required_argument, NULL, 'i' },
+		{ "touch-iters", required_argument, NULL, 't' },
 		{ "settle", required_argument, NULL, 'S' },
 		{ "provider", required_argument, NULL, 'p' },
 		{ "accel", required_argument, NULL, 'a' },
@@ -1169,8 +1243,9 @@ static int parse(struct cfg *cfg, int argc, char **argv)
 		.pp_rounds = 12,
 		.fault_blocks = 48,
 		.fault_iters = 16,
+		.touch_iters = 4,
 	};
-	while ((c = getopt_long(argc, argv, "s:m:r:n:w:k:b:i:S:p:a:f:h", opts,
+	while ((c = getopt_long(argc, argv, "s:m:r:n:w:k:b:i:t:S:p:a:f:h", opts,
 				NULL)) != -1) {
 		switch (c) {
 		case 's':
@@ -1197,6 +1272,9 @@ static int parse(struct cfg *cfg, int argc, char **argv)
 		case 'i':
 			cfg->fault_iters = atoi(optarg);
 			break;
+		case 't':
+			cfg->touch_iters = atoi(optarg);
+			break;
 		case 'S':
 			cfg->settle_ms = atoi(optarg);
 			break;
@@ -1217,7 +1295,7 @@ static int parse(struct cfg *cfg, int argc, char **argv)
 	if (!cfg->size || cfg->size % odp_page_size() || !cfg->msg ||
 	    cfg->msg > (1u << 31) || cfg->rounds < 1 || cfg->passes < 1 ||
 	    cfg->warmup < 1 || cfg->pp_rounds < 1 || cfg->fault_blocks < 1 ||
-	    cfg->fault_blocks > MAX_BLOCKS || cfg->fault_iters < 1 ||
+	    cfg->fault_blocks > MAX_BLOCKS || cfg->fault_iters < 1 || cfg->touch_iters < 1 ||
 	    cfg->rounds * cfg->passes > MAX_SAMPLES ||
 	    cfg->pp_rounds > MAX_SAMPLES) {
 		fprintf(stderr, "%s: bad option value\n", argv[0]);
@@ -1267,6 +1345,10 @@ int main(int argc, char **argv)
 	if (!ret) {
 		log("c) hmm_range_fault per page");
 		ret = phase_faults(b);
+	}
+	if (!ret) {
+		log("e) first touch");
+		ret = phase_touch(b);
 	}
 	if (!ret)
 		ret = dev_pages(b, &b->buf[MODE_ALIAS], &b->dev_after_c);
