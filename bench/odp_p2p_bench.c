@@ -190,6 +190,7 @@ struct bench {
 	struct acc pp[NMODES];		/* MODE_ALIAS and MODE_MIGR only */
 	unsigned long pp_migr_pages;
 	double fault_ns[2][MAX_BLOCKS];	/* [0] owner, [1] alias */
+	double fault_hmm_ns[2][MAX_BLOCKS]; /* of it in hmm_range_fault() */
 	double touch_pps[2][MAX_BLOCKS]; /* [0] RAM ODP, [1] alias */
 	struct ctrs ctr[NMODES];	/* deltas over each mode's runs */
 	size_t dev_before, dev_after_ab, dev_after_c;
@@ -653,41 +654,47 @@ static int phase_pingpong(struct bench *b)
 /*
  * HMM_DMIRROR_P2P_FAULT over the device buffer, from dmirror0 (@alias
  * false: the pages are its own) or from dmirror1 (@alias true: another
- * owner's pages, reported as aliases to a CPU importer).
+ * owner's pages, reported as aliases to a CPU importer).  With
+ * HMM_DMIRROR_P2P_FAULT_COUNT the ioctl only counts the aliases, so that
+ * the time is hmm_range_fault()'s and the ioctl's own, the same for both,
+ * and it returns the time spent in hmm_range_fault() alone; the per-page
+ * results are checked once before, in setup().
  */
-static int fault_block(struct bench *b, bool alias, double *ns_per_page)
+static int fault_block(struct bench *b, bool alias, double *ns_per_page,
+		       double *hmm_ns_per_page)
 {
 	struct buf *buf = &b->buf[MODE_ALIAS];
-	uint8_t want = alias ? HMM_DMIRROR_P2P_ALIAS_CPU :
-			       HMM_DMIRROR_P2P_OWNER;
+	struct hmm_dmirror_p2p p2p = {
+		.addr = (uintptr_t)buf->p,
+		.npages = b->npages,
+		.flags = HMM_DMIRROR_P2P_FAULT_COUNT,
+	};
 	int fd = alias ? b->fd1 : b->fd0;
-	uint64_t t0, cpages = 0;
-	size_t i;
-	int it, ret;
+	uint64_t t0, hmm_ns = 0;
+	int it;
 
 	t0 = now_ns();
 	for (it = 0; it < b->cfg.fault_iters; it++) {
-		ret = dm_p2p(fd, HMM_DMIRROR_P2P_FAULT, "HMM_DMIRROR_P2P_FAULT",
-			     buf->p, b->perm, b->npages, "", &cpages);
-		if (ret)
-			return ret;
-		if (cpages != (alias ? b->npages : 0)) {
+		p2p.ptr = 0;
+		if (ioctl(fd, HMM_DMIRROR_P2P_FAULT, &p2p)) {
+			int err = errno;
+
+			log("HMM_DMIRROR_P2P_FAULT: %s", strerror(err));
+			return -err;
+		}
+		if (p2p.cpages != (alias ? b->npages : 0)) {
 			log("P2P_FAULT from %s: %llu aliases, want %zu",
 			    alias ? DMIRROR1 : DMIRROR0,
-			    (unsigned long long)cpages,
+			    (unsigned long long)p2p.cpages,
 			    alias ? b->npages : 0);
 			return -EIO;
 		}
-		for (i = 0; i < b->npages; i++)
-			if ((b->perm[i] & ~HMM_DMIRROR_P2P_WRITE) != want) {
-				log("P2P_FAULT from %s: page %zu is 0x%02x, want 0x%02x",
-				    alias ? DMIRROR1 : DMIRROR0, i,
-				    b->perm[i], want);
-				return -EIO;
-			}
+		hmm_ns += p2p.ptr;
 	}
 	*ns_per_page = (double)(now_ns() - t0) /
 		       ((double)b->cfg.fault_iters * b->npages);
+	*hmm_ns_per_page = (double)hmm_ns /
+			   ((double)b->cfg.fault_iters * b->npages);
 	return 0;
 }
 
@@ -700,8 +707,8 @@ static int phase_faults(struct bench *b)
 			/* Alternate which path goes first */
 			bool alias = (k ^ blk) & 1;
 
-			ret = fault_block(b, alias,
-					  &b->fault_ns[alias][blk]);
+			ret = fault_block(b, alias, &b->fault_ns[alias][blk],
+					  &b->fault_hmm_ns[alias][blk]);
 			if (ret)
 				return ret;
 		}
@@ -893,6 +900,27 @@ static int setup(struct bench *b)
 		    (unsigned long long)cpages, b->npages);
 		return -EIO;
 	}
+	/* Page by page, as c) will not look: aliases, and the owner's view */
+	for (m = 0; m < 2; m++) {
+		uint8_t want = m ? HMM_DMIRROR_P2P_OWNER_WINDOW :
+			       HMM_DMIRROR_P2P_ALIAS_CPU;
+
+		if (m) {
+			ret = dm_p2p(b->fd0, HMM_DMIRROR_P2P_FAULT,
+				     "HMM_DMIRROR_P2P_FAULT",
+				     b->buf[MODE_ALIAS].p, b->perm, b->npages,
+				     "", &cpages);
+			if (ret)
+				return ret;
+		}
+		for (i = 0; i < (int)b->npages; i++)
+			if ((b->perm[i] & ~HMM_DMIRROR_P2P_WRITE) != want) {
+				log("P2P_FAULT from %s: page %d is 0x%02x, want 0x%02x",
+				    m ? DMIRROR0 : DMIRROR1, i, b->perm[i],
+				    want);
+				return -EIO;
+			}
+	}
 
 	b->lifespan_ms = rxe_counter(&b->loc, "lifespan");
 	if (rxe_counter(&b->rem, "lifespan") > b->lifespan_ms)
@@ -988,7 +1016,7 @@ static void report(struct bench *b)
 {
 	double med[NMODES], min[NMODES], max[NMODES], mean[NMODES];
 	double thr_ratio[NOPS], pp_ratio;
-	double owner, alias, owner_min, alias_min, ovh, touch;
+	double owner, alias, ovh, touch;
 	double mb = b->cfg.size * 1e3;	/* bytes * 1e3 / ns = MB/s */
 	int op, m, n = b->cfg.fault_blocks;
 	struct utsname u;
@@ -1105,26 +1133,37 @@ static void report(struct bench *b)
 	       b->pp_migr_pages, b->pp[MODE_MIGR].count * b->npages);
 	printf("\n");
 
-	owner = median(b->fault_ns[0], n);
-	alias = median(b->fault_ns[1], n);
-	owner_min = alias_min = 0;
-	for (m = 0; m < n; m++) {
-		if (!m || b->fault_ns[0][m] < owner_min)
-			owner_min = b->fault_ns[0][m];
-		if (!m || b->fault_ns[1][m] < alias_min)
-			alias_min = b->fault_ns[1][m];
-	}
+	owner = median(b->fault_hmm_ns[0], n);
+	alias = median(b->fault_hmm_ns[1], n);
 	ovh = owner ? (alias / owner - 1) * 100 : 0;
-	printf("c) hmm_range_fault() per page: HMM_DMIRROR_P2P_FAULT over the %zu device pages,\n"
-	       "   %d blocks of %d calls per path, paths taking turns; target judged on the median\n",
+	printf("c) hmm_range_fault() per page: HMM_DMIRROR_P2P_FAULT (count only) over the %zu\n"
+	       "   device pages, %d blocks of %d calls per path, paths taking turns; the time in\n"
+	       "   hmm_range_fault() as test_hmm measures it, and of the whole ioctl; target\n"
+	       "   judged on the median in hmm_range_fault()\n",
 	       b->npages, n, b->cfg.fault_iters);
-	printf("   %-44s %9s %9s\n", "ns/page", "median", "fastest");
-	printf("   %-44s %9.1f %9.1f\n", "owner match (" DMIRROR0 " fd)", owner,
-	       owner_min);
-	printf("   %-44s %9.1f %9.1f\n", "alias, CPU importer (" DMIRROR1 " fd)",
-	       alias, alias_min);
-	printf("   alias overhead %+.1f%% (fastest blocks %+.1f%%)   target <= %.0f%%: %s\n",
-	       ovh, owner_min ? (alias_min / owner_min - 1) * 100 : 0,
+	printf("   %-42s %7s %7s %7s %7s\n", "ns/page", "hmm", "hmm", "ioctl",
+	       "ioctl");
+	printf("   %-42s %7s %7s %7s %7s\n", "", "median", "fastest", "median",
+	       "fastest");
+	for (m = 0; m < 2; m++) {
+		double hmin = 0, imin = 0;
+		int i;
+
+		for (i = 0; i < n; i++) {
+			if (!i || b->fault_hmm_ns[m][i] < hmin)
+				hmin = b->fault_hmm_ns[m][i];
+			if (!i || b->fault_ns[m][i] < imin)
+				imin = b->fault_ns[m][i];
+		}
+		printf("   %-42s %7.1f %7.1f %7.1f %7.1f\n",
+		       m ? "alias, CPU importer (" DMIRROR1 " fd)" :
+			   "owner match (" DMIRROR0 " fd)",
+		       median(b->fault_hmm_ns[m], n), hmin,
+		       median(b->fault_ns[m], n), imin);
+	}
+	printf("   alias overhead in hmm_range_fault() %+.1f%%, whole ioctl %+.1f%%   target <= %.0f%%: %s\n",
+	       ovh, (ratio(median(b->fault_ns[1], n),
+			   median(b->fault_ns[0], n)) - 1) * 100,
 	       TARGET_LOOKUP_PCT, met(ovh <= TARGET_LOOKUP_PCT));
 	printf("\n");
 
@@ -1183,6 +1222,8 @@ static void report(struct bench *b)
 	printf("   %-10s alias overhead <= %.0f%%      %+8.1f%%   %s\n",
 	       "lookup", TARGET_LOOKUP_PCT, ovh,
 	       met(ovh <= TARGET_LOOKUP_PCT));
+	printf("   %-10s alias >= %.1fx RAM ODP       %8.3fx   %s\n",
+	       "1st touch", TARGET_TOUCH, touch, met(touch >= TARGET_TOUCH));
 	printf("   %-10s pages off the device = 0    %8zu    %s\n",
 	       "migrations", left, met(!left));
 	printf("data       every pass and round checked: OK\n");
