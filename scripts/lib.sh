@@ -55,6 +55,15 @@ kconfigure() {
 # tree $1, as "path:" patterns for grep -F -f against compiler messages.
 series_files() { git -C "$1" diff --name-only pristine "$2" | sed 's|$|:|'; }
 
+# The objects of the GPU drivers that the series changes up to commit $2 of
+# tree $1 (for configs/gpu.config): built one by one, as whole xe and amdgpu
+# modules do not fit in CI's time.  amdkfd is built from amdgpu's Makefile.
+gpu_objects() {
+	git -C "$1" diff --name-only pristine "$2" -- 'drivers/gpu/*.c' |
+		sed -e 's|^drivers/gpu/drm/amd/amdkfd/|drivers/gpu/drm/amd/amdgpu/../amdkfd/|' \
+		    -e 's|\.c$|.o|'
+}
+
 # checkpatch.pl --strict over the patch files given; prints what it finds,
 # returns non-zero if anything.  The build tree has no upstream history to
 # resolve Fixes: ids against (UNKNOWN_COMMIT_ID).  FILE_PATH_CHANGES only
