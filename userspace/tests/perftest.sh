@@ -8,9 +8,8 @@
 # client side or both.  Each run must complete with every page of its MRs
 # placed on the device when traffic starts.  With ib_core odp_p2p_alias
 # off, pages the NIC touched must have migrated back to RAM.  With it on,
-# where the pages end is printed, not asserted: on an idle VM the half of
-# perftest's buffer that the NIC touches ends in RAM, under load it stays
-# on the device (not understood yet, see issue 12's note).
+# where the pages end is printed, not asserted: in some runs some of them
+# end in RAM, varying from run to run (not understood yet, see README).
 #
 #   perftest.sh [-s SIZES] [-t TESTS] [-w SIDES] [-k on|off] [-l LOGDIR]
 #
