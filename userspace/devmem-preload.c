@@ -201,7 +201,6 @@ static void report_mr(const struct placed_mr *p, const char *at)
 	       w.device, w.ram, w.absent, at);
 }
 
-
 /* Move [start, end) to the device; returns how many pages are there then */
 static long place(const char *call, uintptr_t addr, size_t length,
 		  uintptr_t start, uintptr_t end)
