@@ -47,10 +47,13 @@ struct placed_mr {
 	uintptr_t start;	/* page-aligned interior: [start, end) */
 	uintptr_t end;
 	unsigned long placed;	/* on the device after the last placement */
+	unsigned long aliased;	/* of those, with a DMA alias */
 };
 
 struct where {
 	unsigned long device, ram, absent;
+	/* Device pages with a DMA alias: the others migrate on a NIC access */
+	unsigned long alias;
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -148,6 +151,36 @@ static void *real(const char *name, const char *version)
 	return fn;
 }
 
+/*
+ * Count the device pages of [start, end) that have a DMA alias (in their
+ * chunk's window), from what test_hmm reports to an importer of aliases:
+ * its own pages are reported as they are, so nothing moves.
+ */
+static int count_aliased(uintptr_t start, uintptr_t end, struct where *w)
+{
+	unsigned char buf[4096];
+	uintptr_t addr;
+
+	for (addr = start; addr < end; ) {
+		unsigned long n = (end - addr) / page_size, i;
+		struct hmm_dmirror_p2p p2p = { 0 };
+
+		if (n > sizeof(buf))
+			n = sizeof(buf);
+		p2p.addr = addr;
+		p2p.ptr = (uintptr_t)buf;
+		p2p.npages = n;
+		if (ioctl(dmirror(), HMM_DMIRROR_P2P_FAULT, &p2p))
+			return -errno;
+		for (i = 0; i < n; i++)
+			if ((buf[i] & ~HMM_DMIRROR_P2P_WRITE) ==
+			    HMM_DMIRROR_P2P_OWNER_WINDOW)
+				w->alias++;
+		addr += n * page_size;
+	}
+	return 0;
+}
+
 /* Count where the pages of [start, end) are, from test_hmm's snapshot */
 static int where_are(uintptr_t start, uintptr_t end, struct where *w)
 {
@@ -182,7 +215,7 @@ static int where_are(uintptr_t start, uintptr_t end, struct where *w)
 		}
 		addr += n * page_size;
 	}
-	return 0;
+	return w->device ? count_aliased(start, end, w) : 0;
 }
 
 static void report_mr(const struct placed_mr *p, const char *at)
@@ -195,17 +228,16 @@ static void report_mr(const struct placed_mr *p, const char *at)
 		       p->pid, p->call, (unsigned long)p->addr, p->length, -ret);
 		return;
 	}
-	record("mr pid=%d id=%u call=%s addr=%#lx length=%zu pages=%lu placed=%lu device=%lu ram=%lu absent=%lu at=%s",
+	record("mr pid=%d id=%u call=%s addr=%#lx length=%zu pages=%lu placed=%lu aliased=%lu device=%lu alias=%lu ram=%lu absent=%lu at=%s",
 	       p->pid, p->id, p->call, (unsigned long)p->addr, p->length,
 	       (unsigned long)((p->end - p->start) / page_size), p->placed,
-	       w.device, w.ram, w.absent, at);
+	       p->aliased, w.device, w.alias, w.ram, w.absent, at);
 }
 
-/* Move [start, end) to the device; returns how many pages are there then */
-static long place(const char *call, uintptr_t addr, size_t length,
-		  uintptr_t start, uintptr_t end)
+/* Move [start, end) to the device; @w tells where the pages are then */
+static int place(const char *call, uintptr_t addr, size_t length,
+		 uintptr_t start, uintptr_t end, struct where *w)
 {
-	struct where w;
 	uintptr_t a;
 	int ret;
 
@@ -232,8 +264,7 @@ static long place(const char *call, uintptr_t addr, size_t length,
 		/* The pages that did move are counted below */
 		break;
 	}
-	ret = where_are(start, end, &w);
-	return ret ? ret : (long)w.device;
+	return where_are(start, end, w);
 }
 
 /* A registration that cannot use device memory: say so, and why */
@@ -257,7 +288,7 @@ static void not_odp(const char *call, void *addr, size_t length)
 
 static void remember(struct ibv_mr *mr, const char *call, void *addr,
 		     size_t length, uintptr_t start, uintptr_t end,
-		     unsigned long placed)
+		     const struct where *w)
 {
 	struct placed_mr *p;
 
@@ -278,7 +309,7 @@ static void remember(struct ibv_mr *mr, const char *call, void *addr,
 	*p = (struct placed_mr){ .mr = mr, .pid = getpid(), .id = next_id++,
 				 .call = call, .addr = (uintptr_t)addr,
 				 .length = length, .start = start, .end = end,
-				 .placed = placed };
+				 .placed = w->device, .aliased = w->alias };
 	pthread_mutex_unlock(&lock);
 }
 
@@ -293,8 +324,9 @@ static struct ibv_mr *place_and_reg(const char *call, void *addr,
 	uintptr_t a = (uintptr_t)addr;
 	uintptr_t start = (a + page_size - 1) & ~(page_size - 1);
 	uintptr_t end = (a + length) & ~(page_size - 1);
-	long placed = 0;
+	struct where w = { 0 };
 	struct ibv_mr *mr;
+	int ret = 0;
 
 	if (!device_path || nested)
 		return reg(ctx);
@@ -315,15 +347,15 @@ static struct ibv_mr *place_and_reg(const char *call, void *addr,
 	if (end <= start || a + length < a)
 		start = end = 0;
 	else
-		placed = place(call, a, length, start, end);
-	if (placed < 0) {
-		record("error pid=%d call=%s addr=%#lx length=%zu errno=%ld what=snapshot",
-		       getpid(), call, (unsigned long)a, length, -placed);
-		placed = 0;
+		ret = place(call, a, length, start, end, &w);
+	if (ret < 0) {
+		record("error pid=%d call=%s addr=%#lx length=%zu errno=%d what=snapshot",
+		       getpid(), call, (unsigned long)a, length, -ret);
+		memset(&w, 0, sizeof(w));
 	}
 	mr = reg(ctx);
 	if (mr)
-		remember(mr, call, addr, length, start, end, placed);
+		remember(mr, call, addr, length, start, end, &w);
 out:
 	nested--;
 	return mr;
@@ -428,8 +460,8 @@ int ibv_dereg_mr(struct ibv_mr *mr)
 int ibv_modify_qp(struct ibv_qp *qp, struct ibv_qp_attr *attr, int mask)
 {
 	static int (*fn)(struct ibv_qp *, struct ibv_qp_attr *, int);
+	struct where w;
 	size_t i;
-	long n;
 	int ret;
 
 	if (!fn)
@@ -444,9 +476,10 @@ int ibv_modify_qp(struct ibv_qp *qp, struct ibv_qp_attr *attr, int mask)
 
 		if (p->pid != getpid() || p->end == p->start)
 			continue;
-		n = place(p->call, p->addr, p->length, p->start, p->end);
-		if (n >= 0)
-			p->placed = n;
+		if (!place(p->call, p->addr, p->length, p->start, p->end, &w)) {
+			p->placed = w.device;
+			p->aliased = w.alias;
+		}
 	}
 	pthread_mutex_unlock(&lock);
 	return ret;

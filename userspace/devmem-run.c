@@ -50,14 +50,18 @@ static const char help[] =
 "    of device-private pages (see Documentation/mm/hmm.rst) then reads and\n"
 "    writes them on the device; one that cannot migrates them back to RAM on\n"
 "    its first access.  At exit devmem-run reports, per MR, how many pages\n"
-"    were on the device after the last move, and how many were still there\n"
-"    or back in RAM when the MR was deregistered (or when the program exited\n"
-"    with it still registered), as text and as one machine-readable line\n"
-"    per MR and in all:\n"
+"    were on the device after the last move (placed) and how many of those\n"
+"    had a DMA alias (aliased: a device page without one, outside the\n"
+"    window of P2PDMA memory of its chunk, migrates on the NIC's first\n"
+"    access), and how many were still on the device (device, alias) or back\n"
+"    in RAM when the MR was deregistered (or when the program exited with it\n"
+"    still registered), as text and as one machine-readable line per MR and\n"
+"    in all:\n"
 "        DEVMEM_RUN_MR id=N pid=P call=NAME addr=A length=L pages=N placed=N\n"
-"                      device=N ram=N absent=N at=dereg|exit\n"
-"        DEVMEM_RUN mrs=N pages=N placed=N device=N ram=N absent=N nonodp=N\n"
-"                   errors=N status=S\n"
+"                      aliased=N device=N alias=N ram=N absent=N\n"
+"                      at=dereg|exit\n"
+"        DEVMEM_RUN mrs=N pages=N placed=N aliased=N device=N alias=N ram=N\n"
+"                   absent=N nonodp=N errors=N status=S\n"
 "\n"
 "    A registration without IBV_ACCESS_ON_DEMAND is left in RAM, with a\n"
 "    message: pinning device-private memory migrates it, so a pinned MR can\n"
@@ -206,7 +210,8 @@ static char *preload_path(void)
 }
 
 struct totals {
-	unsigned long mrs, pages, placed, device, ram, absent, nonodp, errors;
+	unsigned long mrs, pages, placed, aliased, device, alias, ram, absent;
+	unsigned long nonodp, errors;
 	unsigned long implicit;
 };
 
@@ -244,21 +249,25 @@ static void report(FILE *in, FILE *out, int quiet, struct totals *t)
 			t->mrs++;
 			t->pages += field(line, " pages=");
 			t->placed += field(line, " placed=");
+			t->aliased += field(line, " aliased=");
 			t->device += field(line, " device=");
+			t->alias += field(line, " alias=");
 			t->ram += field(line, " ram=");
 			t->absent += field(line, " absent=");
 			copy_field(call, sizeof(call), line, " call=");
 			copy_field(at, sizeof(at), line, " at=");
 			copy_field(addr, sizeof(addr), line, " addr=");
 			if (!quiet)
-				fprintf(stderr, "%s: MR %lu (%s, pid %lu) %s+%lu: %lu pages, %lu on the device after the last move; at %s %lu on the device, %lu back in RAM, %lu not present\n",
+				fprintf(stderr, "%s: MR %lu (%s, pid %lu) %s+%lu: %lu pages, %lu on the device after the last move (%lu with a DMA alias); at %s %lu on the device (%lu with an alias), %lu back in RAM, %lu not present\n",
 					me, field(line, " id="), call,
 					field(line, " pid="), addr,
 					field(line, " length="),
 					field(line, " pages="),
 					field(line, " placed="),
+					field(line, " aliased="),
 					strcmp(at, "exit") ? "deregistration" : "exit",
 					field(line, " device="),
+					field(line, " alias="),
 					field(line, " ram="),
 					field(line, " absent="));
 			fprintf(stderr, "DEVMEM_RUN_MR %s", line + 3);
@@ -278,9 +287,9 @@ static void report(FILE *in, FILE *out, int quiet, struct totals *t)
 
 static void total(FILE *f, const struct totals *t, int status)
 {
-	fprintf(f, "DEVMEM_RUN mrs=%lu pages=%lu placed=%lu device=%lu ram=%lu absent=%lu nonodp=%lu errors=%lu status=%d\n",
-		t->mrs, t->pages, t->placed, t->device, t->ram, t->absent,
-		t->nonodp, t->errors, status);
+	fprintf(f, "DEVMEM_RUN mrs=%lu pages=%lu placed=%lu aliased=%lu device=%lu alias=%lu ram=%lu absent=%lu nonodp=%lu errors=%lu status=%d\n",
+		t->mrs, t->pages, t->placed, t->aliased, t->device, t->alias,
+		t->ram, t->absent, t->nonodp, t->errors, status);
 }
 
 int main(int argc, char **argv)
@@ -388,9 +397,9 @@ int main(int argc, char **argv)
 		ret = EXIT_NO_ODP;
 	}
 	if (!quiet)
-		fprintf(stderr, "%s: %lu ODP MRs, %lu pages: %lu moved to %s, at the end %lu on the device, %lu back in RAM, %lu not present\n",
-			me, t.mrs, t.pages, t.placed, device, t.device, t.ram,
-			t.absent);
+		fprintf(stderr, "%s: %lu ODP MRs, %lu pages: %lu moved to %s (%lu with a DMA alias), at the end %lu on the device, %lu back in RAM, %lu not present\n",
+			me, t.mrs, t.pages, t.placed, device, t.aliased,
+			t.device, t.ram, t.absent);
 	total(stderr, &t, ret);
 	if (out) {
 		total(out, &t, ret);

@@ -70,12 +70,8 @@ if [ -z "$ldev" ] || [ -z "$rdev" ] || ! command -v ib_write_bw >/dev/null; then
 	ktap_result "not_odp" 4 "no RDMA pair across namespaces, or no perftest"
 	exit 0
 fi
-ip netns exec "$rns" timeout 120 ib_write_bw -d "$rdev" -x "$rgid" -s 8192 -n 20 \
-	>"$out/server" 2>&1 &
-for _ in $(seq 50); do
-	ip netns exec "$rns" ss -ltn | grep -q ':18515 ' && break
-	sleep 0.2
-done
+perftest_server "$rns" timeout 120 ib_write_bw -d "$rdev" -x "$rgid" -s 8192 -n 20 \
+	>"$out/server" 2>&1
 "$DEVMEM_RUN" -- timeout 120 ib_write_bw -d "$ldev" -x "$lgid" -s 8192 -n 20 "$rip" \
 	>"$out/stdout" 2>"$out/stderr"
 rc=$?

@@ -68,5 +68,21 @@ not_p2p_provider()
 	done
 }
 
+# perftest_server NETNS COMMAND...: start a perftest server (COMMAND) in
+# NETNS in the background ($! is its PID), and return once it listens on
+# perftest's port, or after 20 s
+perftest_server()
+{
+	local ns=$1 i
+
+	shift
+	ip netns exec "$ns" "$@" &
+	for i in $(seq 100); do
+		ip netns exec "$ns" ss -ltn | grep -q ':18515 ' && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
 # Field KEY of the DEVMEM_RUN total line in report file $1
 report_field() { sed -n "/^DEVMEM_RUN /s/.* $2=\([0-9]*\).*/\1/p" "$1"; }
