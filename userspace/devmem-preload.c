@@ -152,33 +152,27 @@ static void *real(const char *name, const char *version)
 }
 
 /*
- * Count the device pages of [start, end) that have a DMA alias (in their
- * chunk's window), from what test_hmm reports to an importer of aliases:
- * its own pages are reported as they are, so nothing moves.
+ * Count the pages of the run of @n device pages at @addr that have a DMA
+ * alias (in their chunk's window), from what test_hmm reports to an
+ * importer of aliases: its own pages are reported as they are, so nothing
+ * moves.  Only called on pages the snapshot found on this device, so it
+ * faults nothing in.  An error (a kernel without the ioctl) counts none.
  */
-static int count_aliased(uintptr_t start, uintptr_t end, struct where *w)
+static void count_aliased(uintptr_t addr, unsigned long n, struct where *w)
 {
 	unsigned char buf[4096];
-	uintptr_t addr;
+	struct hmm_dmirror_p2p p2p = { 0 };
+	unsigned long i;
 
-	for (addr = start; addr < end; ) {
-		unsigned long n = (end - addr) / page_size, i;
-		struct hmm_dmirror_p2p p2p = { 0 };
-
-		if (n > sizeof(buf))
-			n = sizeof(buf);
-		p2p.addr = addr;
-		p2p.ptr = (uintptr_t)buf;
-		p2p.npages = n;
-		if (ioctl(dmirror(), HMM_DMIRROR_P2P_FAULT, &p2p))
-			return -errno;
-		for (i = 0; i < n; i++)
-			if ((buf[i] & ~HMM_DMIRROR_P2P_WRITE) ==
-			    HMM_DMIRROR_P2P_OWNER_WINDOW)
-				w->alias++;
-		addr += n * page_size;
-	}
-	return 0;
+	p2p.addr = addr;
+	p2p.ptr = (uintptr_t)buf;
+	p2p.npages = n;
+	if (ioctl(dmirror(), HMM_DMIRROR_P2P_FAULT, &p2p))
+		return;
+	for (i = 0; i < n; i++)
+		if ((buf[i] & ~HMM_DMIRROR_P2P_WRITE) ==
+		    HMM_DMIRROR_P2P_OWNER_WINDOW)
+			w->alias++;
 }
 
 /* Count where the pages of [start, end) are, from test_hmm's snapshot */
@@ -213,9 +207,20 @@ static int where_are(uintptr_t start, uintptr_t end, struct where *w)
 			else
 				w->ram++;
 		}
+		/* Aliases of this device's pages, run by run */
+		for (i = 0; i < n; ) {
+			unsigned long r = i;
+
+			while (r < n && (buf[r] & 0xf0) ==
+			       HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL)
+				r++;
+			if (r > i)
+				count_aliased(addr + i * page_size, r - i, w);
+			i = r + 1;
+		}
 		addr += n * page_size;
 	}
-	return w->device ? count_aliased(start, end, w) : 0;
+	return 0;
 }
 
 static void report_mr(const struct placed_mr *p, const char *at)
