@@ -71,8 +71,8 @@ if [ -z "$ldev" ] || [ -z "$rdev" ] || ! command -v ib_write_bw >/dev/null; then
 	exit 0
 fi
 perftest_server "$rns" timeout 120 ib_write_bw -d "$rdev" -x "$rgid" -s 8192 -n 20 \
-	>"$out/server" 2>&1
-"$DEVMEM_RUN" -- timeout 120 ib_write_bw -d "$ldev" -x "$lgid" -s 8192 -n 20 "$rip" \
+	"${perftest_opts[@]}" >"$out/server" 2>&1
+"$DEVMEM_RUN" -- timeout 120 ib_write_bw -d "$ldev" -x "$lgid" -s 8192 -n 20 "${perftest_opts[@]}" "$rip" \
 	>"$out/stdout" 2>"$out/stderr"
 rc=$?
 if [ $rc = 3 ] && grep -q "ibv_reg_mr.* without IBV_ACCESS_ON_DEMAND: left in RAM.*dma-buf" "$out/stderr" &&

@@ -15,6 +15,12 @@
 #
 # -k sets odp_p2p_alias for the runs (and restores it); LOGDIR keeps each
 # run's perftest output and report.  Prints KTAP.
+#
+# Last, send_bw.clock_stall reproduces what made send_bw fail at random
+# here: perftest exits 1 when its clock calibration fails (lib.sh,
+# perftest_opts).  clock-stall.so stalls the server once in the middle of
+# it; the run must still complete on both sides, and the server must say
+# that its calibration failed, so that the reproducer cannot pass unseen.
 . "$(dirname "$0")/lib.sh"
 
 sizes="4096 65536 1048576" tests="write read send" sides="server client both"
@@ -34,7 +40,7 @@ mkdir -p "$logs"
 param=/sys/module/ib_core/parameters/odp_p2p_alias
 dev=/dev/hmm_dmirror0
 
-ktap_plan $(($(wc -w <<< "$tests") * $(wc -w <<< "$sides") * $(wc -w <<< "$sizes")))
+ktap_plan $(($(wc -w <<< "$tests") * $(wc -w <<< "$sides") * $(wc -w <<< "$sizes") + 1))
 skip_all()
 {
 	local t w s
@@ -42,6 +48,7 @@ skip_all()
 	for t in $tests; do for w in $sides; do for s in $sizes; do
 		ktap_result "${t}_bw.$w.$s" 4 "$1"
 	done; done; done
+	ktap_result send_bw.clock_stall 4 "$1"
 	exit 0
 }
 read -r ldev _ _ lgid < <(rdma_ports | awk '$2 == "-"' | head -1)
@@ -92,7 +99,7 @@ for t in $tests; do for w in $sides; do for s in $sizes; do
 	case $w in client|both) cx=("$DEVMEM_RUN" -r "$log.client.report" --) ;; esac
 	# Few iterations: rxe under emulation moves some MB/s
 	n=$((s >= 1048576 ? 8 : s >= 65536 ? 64 : 256))
-	args=(--odp -s "$s" -n "$n")
+	args=(--odp -s "$s" -n "$n" "${perftest_opts[@]}")
 	perftest_server "$rns" timeout 300 "${sx[@]}" "ib_${t}_bw" -d "$rdev" \
 		-x "$rgid" "${args[@]}" >"$log.server" 2>&1
 	spid=$!
@@ -105,6 +112,8 @@ for t in $tests; do for w in $sides; do for s in $sizes; do
 	(
 		bad=0
 		for side in server client; do
+			! perftest_no_figure "$log.$side" ||
+				echo "$side: perftest's clock calibration failed: no bandwidth figure"
 			[ -f "$log.$side.report" ] || continue
 			check "$log.$side.report" || bad=1
 		done
@@ -117,4 +126,27 @@ for t in $tests; do for w in $sides; do for s in $sizes; do
 	grep -A1 "BW average" "$log.client" | tail -n 1 | ktap_diag
 	ktap_result "$name" $rc
 done; done; done
+
+name=send_bw.clock_stall log=$logs/$name
+stall=$(dirname "$DEVMEM_RUN")/clock-stall.so
+if [ -f "$stall" ]; then
+	args=(--odp -s 4096 -n 64 "${perftest_opts[@]}")
+	perftest_server "$rns" timeout 300 env LD_PRELOAD="$stall" ib_send_bw \
+		-d "$rdev" -x "$rgid" "${args[@]}" >"$log.server" 2>&1
+	spid=$!
+	timeout 300 ib_send_bw -d "$ldev" -x "$lgid" "${args[@]}" "$rip" >"$log.client" 2>&1
+	crc=$?
+	wait $spid
+	src=$?
+	if [ $crc = 0 ] && [ $src = 0 ] && perftest_no_figure "$log.server" &&
+	   grep -q "BW average" "$log.client"; then
+		ktap_result $name 0
+	else
+		{ echo "client exit $crc, server exit $src (wanted 0 and 0, and a failed calibration on the server)"
+		  tail -n 5 "$log.client" "$log.server"; } | ktap_diag
+		ktap_result $name 1
+	fi
+else
+	ktap_result $name 4 "no $stall"
+fi
 exit $((KTAP_FAIL > 0))
