@@ -138,14 +138,32 @@ static int dmirror(void)
 	return dmirror_fd;
 }
 
+/* The library whose entry points we wrap, by the soname its users link */
+#define LIBIBVERBS		"libibverbs.so.1"
+
+/*
+ * The function we wrap: next after us in the global scope, where a program
+ * linked with libibverbs has it.  A program that loads libibverbs with
+ * dlopen() (UCX, Open MPI, libfabric load their verbs transport so) has it
+ * in a local scope that RTLD_NEXT does not search; our caller linked it,
+ * so it is loaded, and RTLD_NOLOAD finds it there.  The reference that
+ * dlopen() takes is kept: the pointer is cached.
+ */
 static void *real(const char *name, const char *version)
 {
 	void *fn = dlvsym(RTLD_NEXT, name, version);
+	void *lib;
 
 	if (!fn)
 		fn = dlsym(RTLD_NEXT, name);
+	if (!fn && (lib = dlopen(LIBIBVERBS, RTLD_NOW | RTLD_NOLOAD))) {
+		fn = dlvsym(lib, name, version);
+		if (!fn)
+			fn = dlsym(lib, name);
+	}
 	if (!fn) {
-		fprintf(stderr, "devmem-run: no %s in libibverbs\n", name);
+		fprintf(stderr, "devmem-run: no %s in the global scope or a loaded %s\n",
+			name, LIBIBVERBS);
 		abort();
 	}
 	return fn;

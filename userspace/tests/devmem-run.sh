@@ -4,7 +4,8 @@
 # devmem-run's --help and its errors, each with its exit status and
 # message; a program that makes no ODP registration, and one whose
 # registration is not ODP (ib_write_bw without --odp between the RDMA pair
-# of the machine).  Prints KTAP.
+# of the machine); a program that loads libibverbs with dlopen(), as UCX
+# and Open MPI do.  Prints KTAP.
 . "$(dirname "$0")/lib.sh"
 
 out=$(mktemp -d)
@@ -26,7 +27,7 @@ expect()
 	fi
 }
 
-ktap_plan 13
+ktap_plan 14
 dev=/dev/hmm_dmirror0
 provider=$(p2p_provider)
 other=$(not_p2p_provider)
@@ -45,7 +46,7 @@ expect "not_a_dmirror" 2 "/dev/null is not a test_hmm device" -- -d /dev/null --
 
 if [ ! -c "$dev" ]; then
 	for t in no_pci_device not_p2p_capable no_such_program status_passed \
-		 killed no_odp not_odp; do
+		 killed no_odp not_odp dlopen; do
 		ktap_result "$t" 4 "no $dev (CONFIG_TEST_HMM)"
 	done
 	ktap_result "preload_missing" 4 "no $dev"
@@ -68,6 +69,7 @@ read -r ldev _ _ lgid < <(rdma_ports | awk '$2 == "-"' | head -1)
 read -r rdev rns rip rgid < <(rdma_ports | awk '$2 != "-"' | head -1)
 if [ -z "$ldev" ] || [ -z "$rdev" ] || ! command -v ib_write_bw >/dev/null; then
 	ktap_result "not_odp" 4 "no RDMA pair across namespaces, or no perftest"
+	ktap_result "dlopen" 4 "no RDMA pair across namespaces"
 	exit 0
 fi
 perftest_server "$rns" timeout 120 ib_write_bw -d "$rdev" -x "$rgid" -s 8192 -n 20 \
@@ -83,4 +85,22 @@ else
 	ktap_result "not_odp" 1
 fi
 wait
+
+# libibverbs in a local scope (dlopen-verbs.c): the ODP MR's 32 whole pages
+# moved to the device and its data intact, the pinned one passed on and
+# counted; before, the preload found no libibverbs and aborted the program.
+"$DEVMEM_RUN" -r "$out/report" -- "$(dirname "$DEVMEM_RUN")/dlopen-verbs" "$ldev" \
+	>"$out/stdout" 2>"$out/stderr"
+rc=$?
+if [ $rc = 0 ] && [ "$(report_field "$out/report" mrs)" = 1 ] &&
+   [ "$(report_field "$out/report" pages)" = 32 ] &&
+   [ "$(report_field "$out/report" placed)" = 32 ] &&
+   [ "$(report_field "$out/report" nonodp)" = 1 ] &&
+   [ "$(report_field "$out/report" errors)" = 0 ]; then
+	ktap_result "dlopen" 0
+else
+	{ echo "exit $rc, wanted 0, 1 ODP MR of 32 pages all moved, 1 pinned, no error:"
+	  cat "$out/stdout" "$out/stderr"; } | ktap_diag
+	ktap_result "dlopen" 1
+fi
 exit $((KTAP_FAIL > 0))
