@@ -138,11 +138,12 @@ if [ -f "$stall" ]; then
 	crc=$?
 	wait $spid
 	src=$?
-	if [ $crc = 0 ] && [ $src = 0 ] && perftest_no_figure "$log.server" &&
-	   grep -q "BW average" "$log.client"; then
+	if [ $crc = 0 ] && [ $src = 0 ] && grep -q "^clock-stall: " "$log.server" &&
+	   perftest_no_figure "$log.server" && grep -q "BW average" "$log.client"; then
 		ktap_result $name 0
 	else
-		{ echo "client exit $crc, server exit $src (wanted 0 and 0, and a failed calibration on the server)"
+		{ echo "client exit $crc, server exit $src (wanted 0 and 0, and a stalled and failed calibration on the server)"
+		  grep -h "^clock-stall: \|r^2" "$log.server"
 		  tail -n 5 "$log.client" "$log.server"; } | ktap_diag
 		ktap_result $name 1
 	fi
